@@ -1,0 +1,3 @@
+from chroma_cleanup.cli import main
+
+main()

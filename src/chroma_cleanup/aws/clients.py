@@ -1,0 +1,117 @@
+"""One factory for boto3 clients, and the translation of botocore failures into errors a user can fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions as bx
+from botocore.config import Config as BotoConfig
+
+from chroma_cleanup.errors import AwsUnavailable, ConfigError
+
+AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "AccessDenied",
+    "AccessDeniedException",
+}
+
+
+@dataclass
+class AwsSession:
+    """Creates each boto3 client once, all from the same profile, region and endpoint."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    max_pool: int = 16
+    _session: Any = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            with aws_errors(f"{service} client"):
+                if self._session is None:
+                    self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
+                config = BotoConfig(
+                    retries={"mode": "standard", "max_attempts": 8},
+                    connect_timeout=5,
+                    read_timeout=30,
+                    max_pool_connections=self.max_pool,
+                )
+                self._clients[service] = self._session.client(
+                    service, endpoint_url=self.endpoint_url or None, config=config
+                )
+        return self._clients[service]
+
+    def where(self) -> str:
+        return self.endpoint_url or "AWS"
+
+
+def error_code(exc: bx.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def error_message(exc: bx.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+@contextmanager
+def aws_errors(what: str) -> Iterator[None]:
+    """Turn botocore's setup and connection failures into one-line errors with a hint."""
+    try:
+        yield
+    except bx.ProfileNotFound as exc:
+        raise ConfigError(str(exc), "check --profile / AWS_PROFILE and ~/.aws/config") from None
+    except bx.NoRegionError:
+        raise ConfigError("no AWS region is set", "pass --region or set AWS_REGION") from None
+    except (bx.NoCredentialsError, bx.PartialCredentialsError):
+        raise AwsUnavailable(
+            "no AWS credentials were found", "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
+        url = getattr(exc, "kwargs", {}).get("endpoint_url", "")
+        raise AwsUnavailable(
+            f"cannot reach the AWS endpoint {url} while reading {what}".replace("  ", " "),
+            "check --endpoint-url / AWS_ENDPOINT_URL and your network (is the sandbox running?)",
+        ) from None
+    except bx.ClientError as exc:
+        code = error_code(exc)
+        if code in AUTH_CODES:
+            raise AwsUnavailable(f"AWS refused {what}: {code}", "check the credentials and their permissions") from None
+        raise
+
+
+def require_bucket(session: AwsSession, bucket: str) -> None:
+    """Fail with a readable error, before any change, when the bucket cannot be used."""
+    with aws_errors(f"bucket {bucket}"):
+        try:
+            session.client("s3").head_bucket(Bucket=bucket)
+        except bx.ClientError as exc:
+            if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                raise AwsUnavailable(
+                    f"bucket {bucket} does not exist at {session.where()}",
+                    "check --bucket / the stack outputs and --region",
+                ) from None
+            raise
+
+
+def require_table(session: AwsSession, table: str) -> None:
+    with aws_errors(f"table {table}"):
+        try:
+            session.client("dynamodb").describe_table(TableName=table)
+        except bx.ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise AwsUnavailable(
+                    f"table {table} does not exist at {session.where()}",
+                    "check --table / the stack outputs and --region",
+                ) from None
+            raise

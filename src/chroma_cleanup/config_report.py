@@ -1,0 +1,47 @@
+"""What `config` shows: every resolved name, where it came from, and what could not be resolved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chroma_cleanup.context import Context
+from chroma_cleanup.errors import CleanupError
+
+
+def _entry(resolved) -> dict[str, Any] | None:
+    return {"value": resolved.value, "source": resolved.source} if resolved else None
+
+
+def config_report(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    values: dict[str, Any] = {
+        "env": _entry(config.env),
+        "stack": _entry(config.stack()),
+        "config_file": str(config.file_path) if config.file_path else None,
+    }
+    missing: dict[str, str] = {}
+    for name in ("profile", "region", "endpoint_url"):
+        values[name] = _entry(config.aws_setting(name))
+    for name, resolve in (("bucket", config.bucket), ("table", config.table)):
+        try:
+            values[name] = _entry(resolve(ctx.read_s3))
+        except CleanupError as exc:
+            values[name] = None
+            missing[name] = exc.message
+    try:
+        machines = config.state_machines_given(ctx.read_s3)
+    except CleanupError as exc:
+        machines, missing["state_machines"] = None, exc.message
+    patterns = ", ".join(p.format(env=ctx.env or "{env}") + "*" for p in ctx.layout.state_machine_patterns)
+    values["state_machines"] = _entry(machines) or {
+        "value": [],
+        "source": f"looked up by name when needed: {patterns}",
+    }
+    outputs = config._outputs
+    return {
+        "values": values,
+        "outputs": (
+            {"origin": outputs.origin, "values": {k: str(v) for k, v in outputs.values.items()}} if outputs else None
+        ),
+        "missing": missing,
+    }

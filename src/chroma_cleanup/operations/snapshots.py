@@ -1,0 +1,62 @@
+"""Delete the snapshots of one collection: every object under `{collection}/snapshot/` and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from chroma_cleanup.aws.s3 import Bucket, ObjectVersion
+from chroma_cleanup.operations.model import Progress, StepResult
+
+
+@dataclass
+class DeleteSnapshots:
+    bucket: Bucket
+    collection: str
+    prefix: str  # e.g. "words/snapshot/": the trailing slash keeps "words/snapshots/" out
+    purge_versions: bool = False
+    active_locks: tuple[str, ...] = ()
+    force: bool = False
+
+    def _targets(self) -> Iterator[ObjectVersion]:
+        for version in self.bucket.versions(self.prefix):
+            if self.purge_versions:
+                yield version
+            elif version.is_latest and not version.is_delete_marker:
+                # No VersionId: on a versioned bucket this leaves a delete marker, so it can be undone.
+                yield ObjectVersion(version.key, None, True, False, version.size)
+
+    def plan(self) -> StepResult:
+        mode = "every version" if self.purge_versions else "current objects"
+        result = StepResult("snapshots", f"s3://{self.bucket.name}/{self.prefix} ({mode})")
+        if self.active_locks and not self.force:
+            result.refused = (
+                f"compaction lock on {self.collection} has not expired: {self.active_locks[0]}; "
+                "a compaction may be writing a snapshot (wait, or pass --force)"
+            )
+        elif self.active_locks:
+            result.warnings.append(f"--force: ignoring the compaction lock {self.active_locks[0]}")
+        for version in self.bucket.versions(self.prefix):
+            if self.purge_versions or (version.is_latest and not version.is_delete_marker):
+                result.planned += 1
+                result.example(version.key if not self.purge_versions else _describe(version))
+            elif version.is_latest:
+                result.unchanged += 1  # already deleted: only a delete marker is left
+        return result
+
+    def apply(self, result: StepResult, progress: Progress) -> StepResult:
+        result.applied = True
+        progress.start(f"deleting {self.prefix}", result.planned)
+        for deleted, failures in self.bucket.delete(self._targets()):
+            result.changed += deleted
+            for failure in failures:
+                item = failure.key if failure.version_id is None else f"{failure.key}?versionId={failure.version_id}"
+                result.fail(item, failure.code, failure.message)
+            progress.advance(deleted + len(failures))
+        progress.stop()
+        return result
+
+
+def _describe(version: ObjectVersion) -> str:
+    kind = "delete marker" if version.is_delete_marker else "version"
+    return f"{version.key} ({kind} {version.version_id})"

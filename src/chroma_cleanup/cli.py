@@ -256,5 +256,34 @@ def show_config(opts: Common) -> None:
     raise typer.Exit(EXIT_USAGE if report["missing"] else 0)
 
 
+@app.command("sandbox")
+def sandbox(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    receipts: Annotated[int, typer.Option(min=1, max=5000, help="How many receipts to seed.")] = 200,
+    corrupt: Annotated[list[Collection] | None, typer.Option(help="Seed this collection's snapshot damaged.")] = None,
+) -> None:
+    """Start a local AWS on 127.0.0.1 seeded with an environment named `sandbox`; Ctrl-C stops it.
+
+    Example: chroma-cleanup sandbox --corrupt lines   (then, elsewhere: chroma-cleanup all --env sandbox --dry-run)
+    """
+    from chroma_cleanup.sandbox.server import run_sandbox
+
+    def ready(endpoint: str, seeded) -> None:
+        out.print(
+            f"[green]sandbox ready[/] at {endpoint}: bucket {seeded.bucket}, table {seeded.table}", highlight=False
+        )
+        out.print(
+            f"{len(seeded.data.receipts)} receipts, {len(seeded.data.words)} words, {len(seeded.data.lines)} lines; "
+            "try: chroma-cleanup all --env sandbox --dry-run   (Ctrl-C here stops the sandbox)",
+            highlight=False,
+        )
+        sys.stdout.flush()
+
+    try:
+        run_sandbox(port, receipts, tuple(c.value for c in corrupt or ()), ready)
+    except CleanupError as exc:
+        fail(None, "sandbox", exc)
+
+
 def main() -> None:
     app()

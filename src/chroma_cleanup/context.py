@@ -13,6 +13,7 @@ from chroma_cleanup.aws.stepfunctions import StepFunctions
 from chroma_cleanup.config import Config, Resolved
 from chroma_cleanup.errors import Refused
 from chroma_cleanup.operations.executions import find_state_machines
+from chroma_cleanup.sandbox_state import SANDBOX_CREDENTIALS
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Context:
                 region=_value(setting("region")),
                 endpoint_url=_value(setting("endpoint_url")),
                 max_pool=max(10, self.workers + 2),
+                credentials=SANDBOX_CREDENTIALS if self.config.sandbox() else None,
             )
         return self._session
 

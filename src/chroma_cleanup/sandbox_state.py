@@ -11,6 +11,7 @@ from typing import Any
 from chroma_cleanup.errors import ConfigError
 
 SANDBOX_ENV = "sandbox"
+SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto takes any key; these never leave loopback
 
 
 def state_path() -> Path:

@@ -33,6 +33,7 @@ class AwsSession:
     region: str | None = None
     endpoint_url: str | None = None
     max_pool: int = 16
+    credentials: tuple[str, str] | None = None  # only for the local sandbox, which takes any key
     _session: Any = None
     _clients: dict[str, Any] = field(default_factory=dict)
 
@@ -40,7 +41,10 @@ class AwsSession:
         if service not in self._clients:
             with aws_errors(f"{service} client"):
                 if self._session is None:
-                    self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
+                    keys = {}
+                    if self.credentials:
+                        keys = {"aws_access_key_id": self.credentials[0], "aws_secret_access_key": self.credentials[1]}
+                    self._session = boto3.Session(profile_name=self.profile, region_name=self.region, **keys)
                 config = BotoConfig(
                     retries={"mode": "standard", "max_attempts": 8},
                     connect_timeout=5,

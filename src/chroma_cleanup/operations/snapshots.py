@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chroma_cleanup.aws.s3 import Bucket, ObjectVersion
 from chroma_cleanup.operations.model import Progress, StepResult
@@ -17,14 +16,8 @@ class DeleteSnapshots:
     purge_versions: bool = False
     active_locks: tuple[str, ...] = ()
     force: bool = False
-
-    def _targets(self) -> Iterator[ObjectVersion]:
-        for version in self.bucket.versions(self.prefix):
-            if self.purge_versions:
-                yield version
-            elif version.is_latest and not version.is_delete_marker:
-                # No VersionId: on a versioned bucket this leaves a delete marker, so it can be undone.
-                yield ObjectVersion(version.key, None, True, False, version.size)
+    # Apply deletes exactly what the plan listed: deleting while paging through a listing can skip entries.
+    _targets: list[ObjectVersion] = field(default_factory=list)
 
     def plan(self) -> StepResult:
         mode = "every version" if self.purge_versions else "current objects"
@@ -36,22 +29,28 @@ class DeleteSnapshots:
             )
         elif self.active_locks:
             result.warnings.append(f"--force: ignoring the compaction lock {self.active_locks[0]}")
+        self._targets = []
         for version in self.bucket.versions(self.prefix):
-            if self.purge_versions or (version.is_latest and not version.is_delete_marker):
-                result.planned += 1
-                result.example(version.key if not self.purge_versions else _describe(version))
+            if self.purge_versions:
+                self._targets.append(version)
+                result.example(_describe(version))
+            elif version.is_latest and not version.is_delete_marker:
+                # No VersionId: on a versioned bucket this leaves a delete marker, so it can be undone.
+                self._targets.append(ObjectVersion(version.key, None, True, False, version.size))
+                result.example(version.key)
             elif version.is_latest:
                 result.unchanged += 1  # already deleted: only a delete marker is left
+        result.planned = len(self._targets)
         return result
 
     def apply(self, result: StepResult, progress: Progress) -> StepResult:
         result.applied = True
         progress.start(f"deleting {self.prefix}", result.planned)
-        for deleted, failures in self.bucket.delete(self._targets()):
+        for deleted, failures in self.bucket.delete(self._targets):
             result.changed += deleted
             for failure in failures:
-                item = failure.key if failure.version_id is None else f"{failure.key}?versionId={failure.version_id}"
-                result.fail(item, failure.code, failure.message)
+                version = f"?versionId={failure.version_id}" if failure.version_id else ""
+                result.fail(failure.key + version, failure.code, failure.message)
             progress.advance(deleted + len(failures))
         progress.stop()
         return result

@@ -7,6 +7,7 @@ by rule, so those paths run for real through botocore's retries and parsers.
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -108,7 +109,7 @@ class FaultProxy:
 
 def json_error(status: int, code: str, message: str = "injected") -> Callable:
     """An error in the JSON protocols' shape (DynamoDB, Step Functions)."""
-    body = ('{"__type": "com.amazonaws.service#%s", "message": "%s"}' % (code, message)).encode()
+    body = json.dumps({"__type": f"com.amazonaws.service#{code}", "message": message}).encode()
 
     def respond(req: Request, forward) -> tuple[int, dict, bytes]:
         return status, {"content-type": "application/x-amz-json-1.0", "x-amzn-errortype": code}, body

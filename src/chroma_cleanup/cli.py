@@ -276,6 +276,7 @@ def sandbox(
             f"{len(seeded.data.receipts)} receipts, {len(seeded.data.words)} words, {len(seeded.data.lines)} lines; "
             "try: chroma-cleanup all --env sandbox --dry-run   (Ctrl-C here stops the sandbox)",
             highlight=False,
+            soft_wrap=True,
         )
         sys.stdout.flush()
 

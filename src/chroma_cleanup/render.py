@@ -14,12 +14,12 @@ from chroma_cleanup.operations.model import RunResult, StepResult
 _COUNTS = ("planned", "changed", "unchanged", "skipped", "failed")
 
 
-def step_table(step: StepResult, dry_run: bool) -> Table:
-    title = f"{step.step}: {step.target}"
-    table = Table(title=title, title_justify="left", show_edge=False)
+def step_table(step: StepResult) -> Table:
+    table = Table(title=step.step, title_justify="left", title_style="bold", show_edge=False)
+    table.add_column("target", overflow="fold")
     for name in _COUNTS:
-        table.add_column(name, justify="right", style="red" if name == "failed" else None)
-    table.add_row(*(f"{getattr(step, name):,}" for name in _COUNTS))
+        table.add_column(name, justify="right", style="red" if name == "failed" and step.failed else None)
+    table.add_row(step.target, *(f"{getattr(step, name):,}" for name in _COUNTS))
     return table
 
 
@@ -29,7 +29,7 @@ def step_notes(step: StepResult, dry_run: bool) -> list[str]:
         notes.append(f"[red]refused:[/] {step.refused}")
     if step.examples and (dry_run or not step.applied):
         verb = "would change" if dry_run else "to change"
-        notes.append(f"{verb} (e.g.): " + "; ".join(step.examples))
+        notes.append(f"{verb}, e.g.: " + "; ".join(step.examples[:3]))
     for reason, count in step.skip_reasons.items():
         notes.append(f"skipped {count:,}: {reason}")
     for error in step.errors[:10]:
@@ -56,14 +56,14 @@ def summary(run: RunResult) -> str:
 
 def show_run(console: Console, run: RunResult) -> None:
     for warning in run.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     for step in run.steps:
-        console.print(step_table(step, run.dry_run))
+        console.print(step_table(step))
         for note in step_notes(step, run.dry_run):
-            console.print(f"  {note}", highlight=False)
+            console.print(f"  {note}", highlight=False, soft_wrap=True)
         console.print()
     style = "green" if run.status == "ok" else "red"
-    console.print(f"[{style}]{summary(run)}[/]", highlight=False)
+    console.print(f"[{style}]{summary(run)}[/]", highlight=False, soft_wrap=True)
 
 
 def print_json(doc: dict[str, Any]) -> None:

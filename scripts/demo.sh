@@ -39,6 +39,13 @@ chroma-cleanup all --env sandbox --dry-run
 step chroma-cleanup all --env sandbox --stop-executions --yes
 chroma-cleanup all --env sandbox --stop-executions --yes
 
+step chroma-cleanup verify --env sandbox --collection words
+echo "(right after a cleanup there is no snapshot until the pipeline rebuilds it, and verify says so)"
+chroma-cleanup verify --env sandbox --collection words || echo "verify exit code: $? (1 = no healthy snapshot yet)"
+
+step python scripts/sandbox_rebuild.py
+echo "(stands in for the fixed ingest pipeline: embeds the reset words and lines and uploads new snapshots)"
+python scripts/sandbox_rebuild.py
+
 step chroma-cleanup verify --env sandbox
-echo "(right after a cleanup there is no snapshot until the pipeline rebuilds it, so verify says so)"
-chroma-cleanup verify --env sandbox || echo "verify exit code: $? (1 = no healthy snapshot yet)"
+chroma-cleanup verify --env sandbox

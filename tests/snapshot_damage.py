@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sqlite3
 from pathlib import Path
 
 DATABASE = "chroma.sqlite3"
@@ -25,12 +26,14 @@ def zero_database_header(folder: Path) -> None:
 
 
 def overwrite_middle_page(folder: Path) -> None:
+    """Overwrite the middle one of the pages that hold data (a free page would prove nothing)."""
     path = folder / DATABASE
-    data = path.read_bytes()
-    page_size = int.from_bytes(data[16:18], "big")  # SQLite file header, offset 16
-    start = (len(data) // page_size // 2) * page_size
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    in_use = [row[0] for row in connection.execute("SELECT pageno FROM dbstat ORDER BY pageno")]
+    (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+    connection.close()
     with open(path, "r+b") as file:
-        file.seek(start)
+        file.seek((in_use[len(in_use) // 2] - 1) * page_size)  # pages count from 1
         file.write(bytes(range(256)) * (page_size // 256))
 
 

@@ -4,6 +4,7 @@ import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import botocore.exceptions as bx
@@ -14,7 +15,7 @@ from chroma_cleanup import render
 from chroma_cleanup.aws.clients import error_code, error_message
 from chroma_cleanup.config import Config
 from chroma_cleanup.context import Context
-from chroma_cleanup.errors import EXIT_USAGE, CleanupError, NotConfirmed, Refused
+from chroma_cleanup.errors import EXIT_FAILED, EXIT_USAGE, CleanupError, ConfigError, NotConfirmed, Refused
 from chroma_cleanup.operations import cleanup
 from chroma_cleanup.operations.model import RunResult, Step
 from chroma_cleanup.operations.runner import run
@@ -254,6 +255,56 @@ def show_config(opts: Common) -> None:
     else:
         render.show_config(out, report)
     raise typer.Exit(EXIT_USAGE if report["missing"] else 0)
+
+
+@app.command("verify")
+@with_options()
+def verify(
+    opts: Common,
+    collection: Annotated[Collection | None, typer.Option(help="Only this collection (default: both).")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="How many of the newest receipts must be complete.")] = 10,
+    keep: Annotated[Path | None, typer.Option(help="Download into this folder and keep the files.")] = None,
+    local: Annotated[Path | None, typer.Option(help="Check a snapshot folder already on disk (no AWS).")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds the ChromaDB probe may take.")] = 120.0,
+) -> None:
+    """Download the snapshots and prove they are healthy and hold the newest receipts (read-only).
+
+    Example: chroma-cleanup verify --env dev --limit 10
+    """
+    from chroma_cleanup.verify.run import RemoteVerify, verify_local
+
+    with reported(opts, "verify"):
+        if local is not None:
+            if collection is None:
+                raise ConfigError("--local needs --collection words or --collection lines", "name the collection")
+            reports = [verify_local(local, collection.value, chroma_timeout=timeout)]
+            env = None
+        else:
+            ctx = context(opts)
+            checker = RemoteVerify(
+                ctx.bucket(),
+                ctx.table(),
+                ctx.layout,
+                render.RichProgress(err),
+                limit=limit,
+                keep=keep,
+                chroma_timeout=timeout,
+            )
+            reports = [checker.collection(name) for name in _collections(collection, ctx)]
+            env = ctx.env
+    healthy = all(r.healthy for r in reports)
+    if opts.json:
+        render.print_json(
+            {
+                "command": "verify",
+                "env": env,
+                "status": "ok" if healthy else "failed",
+                "collections": [r.as_dict() for r in reports],
+            }
+        )
+    else:
+        render.show_verify(out, reports)
+    raise typer.Exit(0 if healthy else EXIT_FAILED)
 
 
 @app.command("sandbox")

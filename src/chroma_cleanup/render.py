@@ -116,3 +116,34 @@ def show_config(console: Console, report: dict[str, Any]) -> None:
     console.print(table)
     for name, why in report["missing"].items():
         console.print(f"[red]missing {name}:[/] {why}", highlight=False)
+
+
+_STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+
+
+def show_verify(console: Console, reports: list) -> None:
+    for report in reports:
+        title = f"{report.collection}: {report.source or 'no snapshot'}"
+        if report.version:
+            title += f" (version {report.version})"
+        table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        for check in report.checks:
+            style = _STATUS_STYLE[check.status]
+            table.add_row(check.name, f"[{style}]{check.status}[/]", check.detail)
+        console.print(table)
+        for missing in report.recent.missing[:10]:
+            console.print(
+                f"  [red]incomplete[/] {missing['receipt']}: {missing['found']} of {missing['expected']} found",
+                highlight=False,
+                soft_wrap=True,
+            )
+        verdict = "[green]healthy[/]" if report.healthy else "[red]NOT healthy[/]"
+        count = f"{report.embeddings:,} embeddings" if report.embeddings is not None else "embeddings unknown"
+        console.print(f"{report.collection}: {verdict}, {count}", highlight=False, soft_wrap=True)
+        console.print()
+    bad = [r.collection for r in reports if not r.healthy]
+    line = f"[red]verify: failed ({', '.join(bad)})[/]" if bad else "[green]verify: every snapshot is healthy[/]"
+    console.print(line, highlight=False, soft_wrap=True)

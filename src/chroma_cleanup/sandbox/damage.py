@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 
+def _data_pages(path: Path) -> tuple[list[int], int]:
+    """Pages that hold data (a free page could be overwritten harmlessly), and the page size."""
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+        try:
+            pages = [row[0] for row in connection.execute("SELECT DISTINCT pageno FROM dbstat ORDER BY pageno")]
+        except sqlite3.OperationalError:  # SQLite built without dbstat: assume every page is in use
+            (count,) = connection.execute("PRAGMA page_count").fetchone()
+            pages = list(range(2, count + 1))
+    finally:
+        connection.close()
+    return pages, page_size
+
+
 def damage_snapshot(folder: Path) -> None:
-    """Overwrite a page in the middle of chroma.sqlite3 ("database disk image is malformed") and cut the
-    HNSW link lists short ("Error loading hnsw index")."""
+    """Overwrite a data page in the middle of chroma.sqlite3 ("database disk image is malformed") and cut
+    the HNSW link lists short (wrong search results, which chromadb itself never reports)."""
     sqlite = folder / "chroma.sqlite3"
-    data = bytearray(sqlite.read_bytes())
-    page = 4096
-    middle = (len(data) // page // 2) * page
-    data[middle : middle + page] = b"\xa5" * page
-    sqlite.write_bytes(bytes(data))
+    pages, page_size = _data_pages(sqlite)
+    with sqlite.open("r+b") as fh:
+        fh.seek((pages[len(pages) // 2] - 1) * page_size)
+        fh.write(b"\xa5" * page_size)
     for links in folder.glob("*/link_lists.bin"):
         size = links.stat().st_size
         with links.open("r+b") as fh:

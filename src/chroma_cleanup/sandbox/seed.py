@@ -66,7 +66,7 @@ def _metadata(record: Record) -> dict[str, Any]:
     return meta
 
 
-def _upload_folder(s3: Any, bucket: str, folder: Path, prefix: str) -> None:
+def upload_folder(s3: Any, bucket: str, folder: Path, prefix: str) -> None:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         s3.upload_file(str(path), bucket, prefix + path.relative_to(folder).as_posix())
 
@@ -111,11 +111,11 @@ def _seed_bucket(session: AwsSession, bucket: str, data: SandboxData, corrupt: t
                 damage_snapshot(folder)
             (folder / ".snapshot_hash").write_text(json.dumps({"directory_hash": _directory_hash(folder)}))
             for stamp in stamps:
-                _upload_folder(s3, bucket, folder, f"{collection}/snapshot/timestamped/{stamp}/")
+                upload_folder(s3, bucket, folder, f"{collection}/snapshot/timestamped/{stamp}/")
                 # The pointer is rewritten at each version, so the bucket keeps its history.
                 s3.put_object(Bucket=bucket, Key=f"{collection}/snapshot/latest-pointer.txt", Body=stamp.encode())
             if collection == "words":
-                _upload_folder(s3, bucket, folder, f"{collection}/snapshot/latest/")
+                upload_folder(s3, bucket, folder, f"{collection}/snapshot/latest/")
         versions[collection] = stamps
     for n in range(3):
         s3.put_object(Bucket=bucket, Key=f"delta/legacy-{n}/delta.tar.gz", Body=b"\x1f\x8b legacy delta")

@@ -10,6 +10,7 @@ from typing import Annotated
 import botocore.exceptions as bx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from chroma_cleanup import render
 from chroma_cleanup.aws.clients import error_code, error_message
@@ -38,9 +39,9 @@ class Collection(StrEnum):
 
 def fail(opts: Common | None, command: str, exc: CleanupError) -> None:
     """One readable line and a hint on stderr (and the JSON error document with --json)."""
-    err.print(f"[red]error:[/] {exc.message}", highlight=False)
+    err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
     if exc.hint:
-        err.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        err.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False)
     if opts is not None and opts.json:
         render.print_json(
             {
@@ -82,7 +83,7 @@ def confirmer(opts: Common, ctx: Context) -> Callable[[RunResult], None]:
                 "review with --dry-run, then pass --yes to run without a prompt",
             )
         render.show_run(err, planned)
-        err.print(f"Type [bold]{word}[/] to apply this plan: ", end="")
+        err.print(f"Type [bold]{escape(word)}[/] to apply this plan: ", end="")
         if sys.stdin.readline().strip() != word:
             raise Refused("not confirmed; nothing was changed", f"type {word} exactly, or pass --yes")
 

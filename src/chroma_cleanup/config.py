@@ -91,11 +91,17 @@ class Config:
         env_given = inputs.env.value if inputs.env else data.get("env")
         values = {k: v for k, v in data.items() if k in _FILE_KEYS or k == "stack_template"}
         envs = _table(data, "envs")
+        # Every section is checked, not only the selected env's: a typo must not silently fall back to a default.
+        sections = [("", set(data) - {"layout", "outputs", "envs"})]
+        sections += [(f"[envs.{name}] ", set(_table(envs, name))) for name in envs]
+        for where, keys in sections:
+            unknown = keys - _FILE_KEYS - {"stack_template"}
+            if unknown:
+                raise ConfigError(
+                    f"unknown {where}setting {sorted(unknown)[0]!r} in {path}", "see the README's Configuration"
+                )
         if env_given and env_given in envs:
-            values.update(_table(envs, env_given))
-        unknown = set(values) - _FILE_KEYS - {"stack_template"}
-        if unknown:
-            raise ConfigError(f"unknown setting {sorted(unknown)[0]!r} in {path}", "see the README's Configuration")
+            values.update(envs[env_given])
         if "stack_template" in values:
             layout = _with_stack_template(layout, values.pop("stack_template"))
         return cls(inputs, path, values, layout)
@@ -179,8 +185,10 @@ class Config:
         found = self._from_user("state_machines")
         if found:
             value = found.value
-            arns = tuple(value) if isinstance(value, (list, tuple)) else tuple(str(value).split(","))
-            return Resolved(tuple(a.strip() for a in arns if a.strip()), found.source)
+            # ARNs hold no commas or spaces: "a,b" is two, wherever it was given (click splits env vars on spaces).
+            parts = value if isinstance(value, (list, tuple)) else [value]
+            arns = tuple(a.strip() for part in parts for a in str(part).split(","))
+            return Resolved(tuple(a for a in arns if a), found.source)
         outputs = self.outputs(read_s3)
         if outputs is None:
             return None

@@ -6,10 +6,22 @@ from typing import Any
 
 from chroma_cleanup.context import Context
 from chroma_cleanup.errors import CleanupError
+from chroma_cleanup.pulumi_outputs import SECRET
 
 
 def _entry(resolved) -> dict[str, Any] | None:
     return {"value": resolved.value, "source": resolved.source} if resolved else None
+
+
+def _shown(value: Any) -> Any:
+    """Output values as JSON would hold them, with every secret masked."""
+    if value is SECRET:
+        return str(SECRET)
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
 
 
 def config_report(ctx: Context) -> dict[str, Any]:
@@ -27,7 +39,7 @@ def config_report(ctx: Context) -> dict[str, Any]:
             values[name] = _entry(resolve(ctx.read_s3))
         except CleanupError as exc:
             values[name] = None
-            missing[name] = exc.message
+            missing[name] = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
     try:
         machines = config.state_machines_given(ctx.read_s3)
     except CleanupError as exc:
@@ -41,7 +53,7 @@ def config_report(ctx: Context) -> dict[str, Any]:
     return {
         "values": values,
         "outputs": (
-            {"origin": outputs.origin, "values": {k: str(v) for k, v in outputs.values.items()}} if outputs else None
+            {"origin": outputs.origin, "values": {k: _shown(v) for k, v in outputs.values.items()}} if outputs else None
         ),
         "missing": missing,
     }

@@ -106,4 +106,10 @@ def layout_from_config(section: dict[str, Any], outputs_section: dict[str, Any])
             "known settings: bucket, table, state_machines",
         )
     keys = replace(keys, **{k: _coerce(f"outputs.{k}", getattr(keys, k), v) for k, v in outputs_section.items()})
+    for name in ("snapshot_prefix", "timestamped_prefix", "legacy_latest_prefix"):
+        # Without the slash, "words/snapshot" would also match "words/snapshots/" and "words/snapshot-old/".
+        if not changes.get(name, "/").endswith("/"):
+            raise ConfigError(f"layout.{name} must end with '/'", 'e.g. "{collection}/snapshot/"')
+    if "{env}" not in changes.get("stack_template", "{env}"):
+        raise ConfigError("layout.stack_template must contain {env}", 'e.g. "myorg/myproject/{env}"')
     return replace(base, output_keys=keys, **changes)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,20 @@ class StackOutputs:
         return None
 
 
+# Pulumi marks a secret value, at any depth of an output, with this signature key.
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
 def _unwrap(value: Any) -> Any:
-    """Outputs are plain values or {"value": ...}; secrets carry a ciphertext or are masked."""
+    """Outputs are plain values or {"value": ...}; secrets carry a ciphertext or are masked, at any depth."""
     if isinstance(value, dict):
-        if "ciphertext" in value or value.get("secret") is True:
+        if "ciphertext" in value or _SECRET_SIG in value or value.get("secret") is True:
             return SECRET
         if set(value) <= {"value", "secret"} and "value" in value:
             return _unwrap(value["value"])
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
     if value == "[secret]":
         return SECRET
     return value
@@ -115,7 +123,8 @@ def from_backend(backend_url: str, stack: str, read_s3: Callable[[str, str], byt
     url = urlparse(backend_url)
     candidates = _state_file_candidates(stack)
     if url.scheme == "file":
-        root = Path(os.path.expanduser(url.netloc + url.path if url.netloc == "~" else url.path))
+        # As `pulumi login` reads it: all after "file://" is a path, "~" is home, relative means from the cwd.
+        root = Path(backend_url.removeprefix("file://").split("?", 1)[0]).expanduser().absolute()
         for rel in candidates:
             path = root / rel
             if path.is_file():
@@ -146,16 +155,37 @@ def from_pulumi_cli(stack: str) -> StackOutputs:
 
     parts = stack.split("/")
     project = parts[-2] if len(parts) >= 2 else "chroma-cleanup"
-    try:
-        selected = auto.select_stack(stack_name=stack, project_name=project, program=lambda: None)
-        outputs = selected.outputs()
-    except auto.errors.StackNotFoundError:
-        raise ConfigError(f"Pulumi has no stack {stack}", "check --env / --stack and `pulumi login`") from None
-    except auto.errors.CommandError as exc:
-        detail = " ".join(str(exc).split())[:200]
-        raise ConfigError(f"pulumi could not read stack {stack}: {detail}", "run `pulumi login`") from None
-    values = {k: SECRET if v.secret else v.value for k, v in outputs.items()}
-    return StackOutputs(values, f"pulumi CLI (stack {stack})")
+    # The SDK writes a Pulumi.yaml into its work dir and would leave a fresh temp dir behind on every call.
+    with tempfile.TemporaryDirectory(prefix="chroma-cleanup-pulumi-") as work_dir:
+        try:
+            selected = auto.select_stack(
+                stack_name=stack,
+                project_name=project,
+                program=lambda: None,
+                opts=auto.LocalWorkspaceOptions(work_dir=work_dir),
+            )
+            # Not selected.outputs(): it also runs `--show-secrets`, which needs the stack's secrets passphrase
+            # and would bring every secret into this process. The masked listing shows each as "[secret]".
+            masked = selected.workspace.pulumi_command.run(
+                ["stack", "output", "--json", "--stack", stack], work_dir, {}
+            )
+            outputs = json.loads(masked.stdout)
+        except auto.errors.StackNotFoundError:
+            raise ConfigError(f"Pulumi has no stack {stack}", "check --env / --stack and `pulumi login`") from None
+        except auto.errors.CommandError as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise ConfigError(f"pulumi could not read stack {stack}: {detail}", "run `pulumi login`") from None
+        except (auto.errors.InvalidVersionError, subprocess.CalledProcessError, OSError) as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise ConfigError(
+                f"the pulumi CLI on PATH cannot be used: {detail}",
+                "install a pulumi CLI >= 3.1, or give --outputs-file",
+            ) from None
+        except ValueError:  # json.JSONDecodeError: `pulumi stack output --json` printed something else
+            raise ConfigError(
+                f"pulumi printed no JSON outputs for stack {stack}", "run `pulumi stack output --json --stack STACK`"
+            ) from None
+    return parse_outputs(outputs, f"pulumi CLI (stack {stack})")
 
 
 def pulumi_cli_available() -> bool:

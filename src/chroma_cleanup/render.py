@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,24 +20,24 @@ def step_table(step: StepResult) -> Table:
     table.add_column("target", overflow="fold")
     for name in _COUNTS:
         table.add_column(name, justify="right", style="red" if name == "failed" and step.failed else None)
-    table.add_row(step.target, *(f"{getattr(step, name):,}" for name in _COUNTS))
+    table.add_row(escape(step.target), *(f"{getattr(step, name):,}" for name in _COUNTS))
     return table
 
 
 def step_notes(step: StepResult, dry_run: bool) -> list[str]:
     notes = []
     if step.refused:
-        notes.append(f"[red]refused:[/] {step.refused}")
+        notes.append(f"[red]refused:[/] {escape(step.refused)}")
     if step.examples and (dry_run or not step.applied):
         verb = "would change" if dry_run else "to change"
-        notes.append(f"{verb}, e.g.: " + "; ".join(step.examples[:3]))
+        notes.append(escape(f"{verb}, e.g.: " + "; ".join(step.examples[:3])))
     for reason, count in step.skip_reasons.items():
-        notes.append(f"skipped {count:,}: {reason}")
+        notes.append(escape(f"skipped {count:,}: {reason}"))
     for error in step.errors[:10]:
-        notes.append(f"[red]failed[/] {error.id}: {error.code} {error.message}")
+        notes.append("[red]failed[/] " + escape(f"{error.id}: {error.code} {error.message}"))
     if step.failed > 10:
         notes.append(f"… and {step.failed - 10:,} more failures (see --json)")
-    notes.extend(f"[yellow]warning:[/] {w}" for w in step.warnings)
+    notes.extend(f"[yellow]warning:[/] {escape(w)}" for w in step.warnings)
     return notes
 
 
@@ -56,14 +57,14 @@ def summary(run: RunResult) -> str:
 
 def show_run(console: Console, run: RunResult) -> None:
     for warning in run.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     for step in run.steps:
         console.print(step_table(step))
         for note in step_notes(step, run.dry_run):
             console.print(f"  {note}", highlight=False, soft_wrap=True)
         console.print()
     style = "green" if run.status == "ok" else "red"
-    console.print(f"[{style}]{summary(run)}[/]", highlight=False, soft_wrap=True)
+    console.print(f"[{style}]{escape(summary(run))}[/]", highlight=False, soft_wrap=True)
 
 
 def print_json(doc: dict[str, Any]) -> None:
@@ -110,12 +111,12 @@ def show_config(console: Console, report: dict[str, Any]) -> None:
         if isinstance(entry, dict):
             value = entry["value"]
             shown = "\n".join(value) if isinstance(value, (list, tuple)) else str(value)
-            table.add_row(name, shown or "-", entry["source"])
+            table.add_row(name, escape(shown or "-"), escape(entry["source"]))
         else:
-            table.add_row(name, "-" if entry is None else str(entry), "")
+            table.add_row(name, "-" if entry is None else escape(str(entry)), "")
     console.print(table)
     for name, why in report["missing"].items():
-        console.print(f"[red]missing {name}:[/] {why}", highlight=False)
+        console.print(f"[red]missing {name}:[/] {escape(why)}", highlight=False, soft_wrap=True)
 
 
 _STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
@@ -126,17 +127,17 @@ def show_verify(console: Console, reports: list) -> None:
         title = f"{report.collection}: {report.source or 'no snapshot'}"
         if report.version:
             title += f" (version {report.version})"
-        table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+        table = Table(title=escape(title), title_justify="left", title_style="bold", show_edge=False)
         table.add_column("check")
         table.add_column("result")
         table.add_column("detail", overflow="fold")
         for check in report.checks:
             style = _STATUS_STYLE[check.status]
-            table.add_row(check.name, f"[{style}]{check.status}[/]", check.detail)
+            table.add_row(check.name, f"[{style}]{check.status}[/]", escape(check.detail))
         console.print(table)
         for missing in report.recent.missing[:10]:
             console.print(
-                f"  [red]incomplete[/] {missing['receipt']}: {missing['found']} of {missing['expected']} found",
+                f"  [red]incomplete[/] {escape(missing['receipt'])}: {missing['found']} of {missing['expected']} found",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -51,13 +51,25 @@ class AwsSession:
                     read_timeout=30,
                     max_pool_connections=self.max_pool,
                 )
-                self._clients[service] = self._session.client(
-                    service, endpoint_url=self.endpoint_url or None, config=config
-                )
+                client = self._session.client(service, endpoint_url=self.endpoint_url or None, config=config)
+                # On the same event name as botocore's own retry handler, so that ours is asked first.
+                service_id = client.meta.service_model.service_id.hyphenize()
+                client.meta.events.register_first(f"needs-retry.{service_id}", _retry_unreachable_once)
+                self._clients[service] = client
         return self._clients[service]
 
     def where(self) -> str:
         return self.endpoint_url or "AWS"
+
+
+def _retry_unreachable_once(attempts: int, caught_exception: Exception | None = None, **_: Any) -> bool | None:
+    """Nothing answering at the endpoint: give up after one retry, not after 8 attempts and ~10 s of backoff.
+
+    Throttling and dropped connections keep the standard retries (None lets botocore's own handler decide).
+    """
+    if isinstance(caught_exception, bx.ConnectionError) and attempts >= 2:
+        return False
+    return None
 
 
 def error_code(exc: bx.ClientError) -> str:
@@ -81,7 +93,7 @@ def aws_errors(what: str) -> Iterator[None]:
         raise AwsUnavailable(
             "no AWS credentials were found", "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         ) from None
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
+    except (bx.ConnectionError, bx.HTTPClientError) as exc:  # refused, timed out, or dropped mid-answer
         url = getattr(exc, "kwargs", {}).get("endpoint_url", "")
         raise AwsUnavailable(
             f"cannot reach the AWS endpoint {url} while reading {what}".replace("  ", " "),

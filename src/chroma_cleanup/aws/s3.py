@@ -92,12 +92,15 @@ class Bucket:
 
     def _delete_batch(self, batch: list[ObjectVersion]) -> tuple[int, list[DeleteFailure]]:
         objects = [{"Key": t.key, "VersionId": t.version_id} if t.version_id else {"Key": t.key} for t in batch]
+        # No aws_errors here: a refused or lost request is a failure of these keys, counted like any other,
+        # not a setup error that would hide what the earlier batches deleted.
         try:
-            with aws_errors(f"a delete in s3://{self.name}"):
-                answer = self._s3.delete_objects(Bucket=self.name, Delete={"Objects": objects, "Quiet": True})
+            answer = self._s3.delete_objects(Bucket=self.name, Delete={"Objects": objects, "Quiet": True})
         except bx.ClientError as exc:
             code, message = error_code(exc), error_message(exc)
             return 0, [DeleteFailure(t.key, t.version_id, code, message) for t in batch]
+        except bx.BotoCoreError as exc:
+            return 0, [DeleteFailure(t.key, t.version_id, type(exc).__name__, str(exc)) for t in batch]
         failures = [
             DeleteFailure(e.get("Key", "?"), e.get("VersionId"), e.get("Code", "Unknown"), e.get("Message", ""))
             for e in answer.get("Errors", [])

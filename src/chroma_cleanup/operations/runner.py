@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from chroma_cleanup.operations.model import Progress, RunResult, Step
+import botocore.exceptions as bx
+
+from chroma_cleanup.aws.clients import error_code, error_message
+from chroma_cleanup.errors import CleanupError
+from chroma_cleanup.operations.model import Progress, RunResult, Step, StepResult
 
 
 def run(
@@ -23,7 +27,28 @@ def run(
         return result
     confirm(result)  # raises when the user does not confirm: nothing has changed yet
     result.confirmed = True
+    broken: str | None = None
     for step, planned in zip(steps, result.steps, strict=True):
-        if planned.planned:
+        if not planned.planned:
+            continue
+        if broken:
+            planned.warnings.append(f"not applied: the {broken} step failed before it")
+            continue
+        try:
             step.apply(planned, progress)
+        except (CleanupError, bx.ClientError, bx.BotoCoreError) as exc:
+            # Earlier steps have changed things: report them with this failure (exit 1), not as a setup error.
+            progress.stop()
+            _fail_whole(planned, exc)
+            broken = planned.step
     return result
+
+
+def _fail_whole(result: StepResult, exc: Exception) -> None:
+    if isinstance(exc, CleanupError):
+        code, message = type(exc).__name__, exc.message
+    elif isinstance(exc, bx.ClientError):
+        code, message = error_code(exc), error_message(exc)
+    else:
+        code, message = type(exc).__name__, str(exc)
+    result.fail(result.target, code, f"the step stopped: {message}")

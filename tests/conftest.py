@@ -69,6 +69,17 @@ class Aws:
         )
 
 
+@pytest.fixture
+def proxy(aws):
+    """A fault-injecting proxy in front of the test's moto; its address is `proxy.url`."""
+    from fault_proxy import FaultProxy
+
+    fault = FaultProxy(aws.endpoint)
+    fault.url = fault.start()
+    yield fault
+    fault.stop()
+
+
 @dataclass
 class Outcome:
     exit_code: int

@@ -11,6 +11,7 @@ import botocore.exceptions as bx
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand
 
 from chroma_cleanup import render
 from chroma_cleanup.aws.clients import error_code, error_message
@@ -30,6 +31,26 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+class JsonAwareCommand(TyperCommand):
+    """With --json, a usage error (bad option value, unknown option) is also one JSON document on stdout."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        wants_json = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if wants_json and getattr(exc, "exit_code", None) == EXIT_USAGE and hasattr(exc, "format_message"):
+                render.print_json(
+                    {
+                        "command": info_name,
+                        "status": "error",
+                        "exit_code": EXIT_USAGE,
+                        "error": {"message": exc.format_message(), "hint": f"see chroma-cleanup {info_name} --help"},
+                    }
+                )
+            raise
 
 
 class Collection(StrEnum):
@@ -82,6 +103,7 @@ def confirmer(opts: Common, ctx: Context) -> Callable[[RunResult], None]:
                 "refusing to change anything: no terminal to confirm on",
                 "review with --dry-run, then pass --yes to run without a prompt",
             )
+        render.show_warnings(err, planned)
         render.show_run(err, planned)
         err.print(f"Type [bold]{escape(word)}[/] to apply this plan: ", end="")
         if sys.stdin.readline().strip() != word:
@@ -114,6 +136,7 @@ def execute(
     if opts.json:
         render.print_json(result.as_dict())
     else:
+        render.show_warnings(err, result)
         render.show_run(out, result)
     raise typer.Exit(result.exit_code)
 
@@ -122,7 +145,7 @@ def _collections(collection: Collection | None, ctx: Context) -> tuple[str, ...]
     return (collection.value,) if collection else ctx.layout.collections
 
 
-@app.command()
+@app.command(cls=JsonAwareCommand)
 @with_options(destructive=True)
 def snapshots(
     opts: Common,
@@ -147,7 +170,7 @@ def snapshots(
     )
 
 
-@app.command()
+@app.command(cls=JsonAwareCommand)
 @with_options(destructive=True)
 def embeddings(
     opts: Common,
@@ -169,7 +192,7 @@ def embeddings(
     )
 
 
-@app.command()
+@app.command(cls=JsonAwareCommand)
 @with_options(destructive=True)
 def batches(
     opts: Common,
@@ -185,7 +208,7 @@ def batches(
     )
 
 
-@app.command()
+@app.command(cls=JsonAwareCommand)
 @with_options(destructive=True)
 def executions(
     opts: Common,
@@ -198,7 +221,7 @@ def executions(
     execute(opts, "executions", lambda ctx: [cleanup.executions_step(ctx, wait_seconds=wait)])
 
 
-@app.command("all")
+@app.command("all", cls=JsonAwareCommand)
 @with_options(destructive=True)
 def cleanup_all(
     opts: Common,
@@ -240,7 +263,7 @@ def cleanup_all(
     execute(opts, "all", build, workers, warnings)
 
 
-@app.command("config")
+@app.command("config", cls=JsonAwareCommand)
 @with_options()
 def show_config(opts: Common) -> None:
     """Print every resolved name and where it came from (secret outputs are never shown).
@@ -258,7 +281,7 @@ def show_config(opts: Common) -> None:
     raise typer.Exit(EXIT_USAGE if report["missing"] else 0)
 
 
-@app.command("verify")
+@app.command("verify", cls=JsonAwareCommand)
 @with_options()
 def verify(
     opts: Common,
@@ -308,7 +331,7 @@ def verify(
     raise typer.Exit(0 if healthy else EXIT_FAILED)
 
 
-@app.command("sandbox")
+@app.command("sandbox", cls=JsonAwareCommand)
 def sandbox(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 0,
     receipts: Annotated[int, typer.Option(min=1, max=5000, help="How many receipts to seed.")] = 200,

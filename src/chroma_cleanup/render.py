@@ -55,9 +55,12 @@ def summary(run: RunResult) -> str:
     )
 
 
-def show_run(console: Console, run: RunResult) -> None:
+def show_warnings(console: Console, run: RunResult) -> None:
     for warning in run.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+
+
+def show_run(console: Console, run: RunResult) -> None:
     for step in run.steps:
         console.print(step_table(step))
         for note in step_notes(step, run.dry_run):

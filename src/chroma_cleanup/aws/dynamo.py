@@ -10,6 +10,7 @@ import botocore.exceptions as bx
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chroma_cleanup.aws.clients import AwsSession, aws_errors, error_code, error_message
+from chroma_cleanup.errors import ConfigError
 
 _deserialize = TypeDeserializer().deserialize
 _serialize = TypeSerializer().serialize
@@ -62,9 +63,17 @@ class Table:
             request["FilterExpression"] = " AND ".join(f"({f})" for f in filters)
         pages = self._ddb.get_paginator(operation).paginate(**request)
         with aws_errors(f"table {self.name}"):
-            for page in pages:
-                for raw in page.get("Items", []):
-                    yield {k: _deserialize(v) for k, v in raw.items()}
+            try:
+                for page in pages:
+                    for raw in page.get("Items", []):
+                        yield {k: _deserialize(v) for k, v in raw.items()}
+            except bx.ClientError as exc:
+                if self._type_index and error_code(exc) == "ValidationException" and "index" in error_message(exc):
+                    raise ConfigError(
+                        f"table {self.name} has no index {self._type_index}",
+                        'name the type index with [layout] type_index, or set it to "" to scan the table',
+                    ) from None
+                raise
 
     def update(self, key: dict[str, str], changes: dict[str, Any]) -> bool:
         """Set `changes` on an existing item. False when the item is gone; never creates one."""

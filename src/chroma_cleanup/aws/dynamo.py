@@ -68,7 +68,9 @@ class Table:
                     for raw in page.get("Items", []):
                         yield {k: _deserialize(v) for k, v in raw.items()}
             except bx.ClientError as exc:
-                if self._type_index and error_code(exc) == "ValidationException" and "index" in error_message(exc):
+                # AWS answers ValidationException, moto ResourceNotFoundException; both name the index.
+                missing_index = error_code(exc) in ("ValidationException", "ResourceNotFoundException")
+                if self._type_index and missing_index and "index" in error_message(exc).lower():
                     raise ConfigError(
                         f"table {self.name} has no index {self._type_index}",
                         'name the type index with [layout] type_index, or set it to "" to scan the table',

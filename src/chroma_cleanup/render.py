@@ -49,6 +49,8 @@ def summary(run: RunResult) -> str:
         return f"{run.command} (dry run): {total['planned']:,} would change; nothing was changed"
     if not total["planned"]:
         return f"{run.command}: nothing to change ({total['unchanged']:,} already done, {total['skipped']:,} skipped)"
+    if not run.confirmed:  # the plan shown before the confirmation prompt
+        return f"{run.command} plan: {total['planned']:,} would change"
     return (
         f"{run.command}: {run.status} - changed {total['changed']:,}, unchanged {total['unchanged']:,}, "
         f"skipped {total['skipped']:,}, failed {total['failed']:,}"

@@ -138,6 +138,8 @@ def execute(
     else:
         render.show_warnings(err, result)
         render.show_run(out, result)
+    if result.interrupted:
+        err.print("interrupted: the changes counted above were made; run the command again to finish")
     raise typer.Exit(result.exit_code)
 
 
@@ -295,7 +297,7 @@ def verify(
 
     Example: chroma-cleanup verify --env dev --limit 10
     """
-    from chroma_cleanup.verify.run import RemoteVerify, verify_local
+    from chroma_cleanup.verify.run import RemoteVerify, prepare_keep, verify_local
 
     with reported(opts, "verify"):
         if local is not None:
@@ -305,6 +307,7 @@ def verify(
             env = None
         else:
             ctx = context(opts)
+            names = _collections(collection, ctx)
             checker = RemoteVerify(
                 ctx.bucket(),
                 ctx.table(),
@@ -314,7 +317,9 @@ def verify(
                 keep=keep,
                 chroma_timeout=timeout,
             )
-            reports = [checker.collection(name) for name in _collections(collection, ctx)]
+            if keep is not None:
+                prepare_keep(keep, names)
+            reports = [checker.collection(name) for name in names]
             env = ctx.env
     healthy = all(r.healthy for r in reports)
     if opts.json:

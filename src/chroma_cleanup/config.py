@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,7 @@ from typing import Any
 
 from chroma_cleanup import pulumi_outputs, sandbox_state
 from chroma_cleanup.errors import ConfigError
-from chroma_cleanup.layout import Layout, layout_from_config
+from chroma_cleanup.layout import Layout, check_template, layout_from_config
 from chroma_cleanup.pulumi_outputs import SECRET, StackOutputs
 
 CONFIG_FILE_NAME = "chroma-cleanup.toml"
@@ -102,6 +103,8 @@ class Config:
                 )
         if env_given and env_given in envs:
             values.update(envs[env_given])
+        for key, value in values.items():
+            _check_file_value(key, value, path)
         if "stack_template" in values:
             layout = _with_stack_template(layout, values.pop("stack_template"))
         return cls(inputs, path, values, layout)
@@ -168,6 +171,12 @@ class Config:
                         f"the {name} name in {outputs.origin} is a secret output ({key})",
                         f"give it with {flag}",
                     )
+                if not isinstance(value, str):
+                    shown = json.dumps(value, default=str)[:80]
+                    raise ConfigError(
+                        f"the {name} name in {outputs.origin} ({key}) is not a string: {shown}",
+                        f"fix the outputs, or give it with {flag}",
+                    )
                 found = Resolved(value, f"{outputs.origin}: {key}")
         if found is None:
             raise missing(name, keys, flag, self)
@@ -193,6 +202,12 @@ class Config:
         if outputs is None:
             return None
         keys = [k for k in self.layout.output_keys.state_machines if outputs.values.get(k)]
+        for key in keys:
+            if outputs.values[key] is not SECRET and not isinstance(outputs.values[key], str):
+                raise ConfigError(
+                    f"the state machine ARN in {outputs.origin} ({key}) is not a string",
+                    "fix the outputs, or give the ARNs with --state-machine",
+                )
         arns = tuple(outputs.values[k] for k in keys if outputs.values[k] is not SECRET)
         if not arns:
             return None
@@ -211,6 +226,16 @@ class Config:
         return Resolved(getattr(sandbox, name), f"sandbox state {sandbox.path}")
 
 
+def _check_file_value(key: str, value: Any, path: Path | None) -> None:
+    """A name from the config file is a string (state_machines: a string or a list of strings)."""
+    if isinstance(value, str):
+        return
+    if key == "state_machines" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return
+    kind = "a string or a list of strings" if key == "state_machines" else "a string"
+    raise ConfigError(f"{key} in {path} must be {kind}", "fix the config file")
+
+
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
@@ -221,6 +246,7 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
 def _with_stack_template(layout: Layout, template: Any) -> Layout:
     if not isinstance(template, str) or "{env}" not in template:
         raise ConfigError("stack_template must be a string containing {env}", 'e.g. "myorg/myproject/{env}"')
+    check_template("stack_template", template, "env")
     return replace(layout, stack_template=template)
 
 

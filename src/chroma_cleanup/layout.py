@@ -87,6 +87,29 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     return value
 
 
+# The one placeholder each template may hold: any other makes str.format raise deep inside a command.
+_TEMPLATE_FIELDS = {
+    "snapshot_prefix": "collection",
+    "pointer_key": "collection",
+    "timestamped_prefix": "collection",
+    "legacy_latest_prefix": "collection",
+    "embedding_status_key": "status",
+    "batch_status_key": "status",
+    "stack_template": "env",
+    "state_machine_patterns": "env",
+}
+
+
+def check_template(name: str, template: str, placeholder: str) -> None:
+    try:
+        template.format(**{placeholder: "x"})
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"{name} {template!r} is not a valid template ({type(exc).__name__}: {exc})",
+            f"the only placeholder it may use is {{{placeholder}}}; write {{{{ and }}}} for literal braces",
+        ) from None
+
+
 def layout_from_config(section: dict[str, Any], outputs_section: dict[str, Any]) -> Layout:
     """The default layout with the config file's [layout] and [outputs] tables laid over it."""
     base = Layout()
@@ -112,4 +135,10 @@ def layout_from_config(section: dict[str, Any], outputs_section: dict[str, Any])
             raise ConfigError(f"layout.{name} must end with '/'", 'e.g. "{collection}/snapshot/"')
     if "{env}" not in changes.get("stack_template", "{env}"):
         raise ConfigError("layout.stack_template must contain {env}", 'e.g. "myorg/myproject/{env}"')
+    for name, placeholder in _TEMPLATE_FIELDS.items():
+        value = changes.get(name, ())
+        for template in value if isinstance(value, tuple) else (value,):
+            check_template(f"layout.{name}", template, placeholder)
+    if not changes.get("collections", base.collections):
+        raise ConfigError("layout.collections is empty", 'e.g. collections = ["words", "lines"]')
     return replace(base, output_keys=keys, **changes)

@@ -51,7 +51,12 @@ class AwsSession:
                     read_timeout=30,
                     max_pool_connections=self.max_pool,
                 )
-                client = self._session.client(service, endpoint_url=self.endpoint_url or None, config=config)
+                try:
+                    client = self._session.client(service, endpoint_url=self.endpoint_url or None, config=config)
+                except bx.BotoCoreError:
+                    raise  # e.g. InvalidRegionError (also a ValueError): aws_errors words it
+                except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+                    raise ConfigError(str(exc), "give a URL such as http://127.0.0.1:5000 to --endpoint-url") from None
                 # On the same event name as botocore's own retry handler, so that ours is asked first.
                 service_id = client.meta.service_model.service_id.hyphenize()
                 client.meta.events.register_first(f"needs-retry.{service_id}", _retry_unreachable_once)
@@ -89,6 +94,12 @@ def aws_errors(what: str) -> Iterator[None]:
         raise ConfigError(str(exc), "check --profile / AWS_PROFILE and ~/.aws/config") from None
     except bx.NoRegionError:
         raise ConfigError("no AWS region is set", "pass --region or set AWS_REGION") from None
+    except (bx.InvalidRegionError, bx.ParamValidationError, bx.EndpointResolutionError) as exc:
+        # botocore refuses a name before sending anything: an invalid region, bucket or table name.
+        raise ConfigError(
+            f"invalid name for {what}: {' '.join(str(exc).split())}"[:300],
+            "check --bucket, --table, --region and the stack outputs",
+        ) from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError):
         raise AwsUnavailable(
             "no AWS credentials were found", "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"

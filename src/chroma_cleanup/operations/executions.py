@@ -67,6 +67,18 @@ class StopExecutions:
                     else:
                         result.fail(execution.name, exc.code, exc.message)
             progress.advance()
+        # Executions that started while we stopped the others: the spec's "list again until none is RUNNING".
+        late_round = {e.arn: e for e in self._running() if e.arn not in targets}
+        targets |= late_round
+        for arn, execution in late_round.items():
+            try:
+                self.sfn.stop(arn, CAUSE)
+                stopped.append(arn)
+            except StopFailed as exc:
+                if self.sfn.status(arn) != "RUNNING":
+                    result.unchanged += 1
+                else:
+                    result.fail(execution.name, exc.code, exc.message)
         progress.stop()
         still = self._wait_until_stopped(set(stopped))
         for arn in stopped:

@@ -103,6 +103,7 @@ class RunResult:
     steps: list[StepResult]
     warnings: list[str] = field(default_factory=list)
     confirmed: bool = False
+    interrupted: bool = False  # Ctrl-C while applying: the steps say how far it got
 
     @property
     def status(self) -> str:
@@ -113,6 +114,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
         return 0 if self.status == "ok" else 1
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,6 +124,7 @@ class RunResult:
             "env": self.env,
             "dry_run": self.dry_run,
             "status": self.status,
+            "interrupted": self.interrupted,
             "warnings": self.warnings,
             "steps": [s.as_dict() for s in self.steps],
         }

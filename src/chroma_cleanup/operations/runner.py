@@ -32,7 +32,8 @@ def run(
         if not planned.planned:
             continue
         if broken:
-            planned.warnings.append(f"not applied: the {broken} step failed before it")
+            why = "the run was interrupted" if result.interrupted else f"the {broken} step failed before it"
+            planned.warnings.append(f"not applied: {why}")
             continue
         try:
             step.apply(planned, progress)
@@ -41,6 +42,13 @@ def run(
             progress.stop()
             _fail_whole(planned, exc)
             broken = planned.step
+        except KeyboardInterrupt:
+            # Ctrl-C: the changes made so far are real; say what they were instead of only "interrupted".
+            progress.stop()
+            planned.applied = True
+            planned.fail(planned.target, "Interrupted", "stopped by Ctrl-C; run the command again to finish")
+            result.interrupted = True
+            broken = "interrupted"
     return result
 
 

@@ -31,7 +31,9 @@ def check_chroma(folder: Path, collection: str, ids: frozenset[str], *, timeout:
     wanted = _spread(sorted(ids), sample)
     with tempfile.TemporaryDirectory(prefix="chroma-verify-") as scratch:
         copy = Path(scratch) / "snapshot"
-        shutil.copytree(folder, copy)
+        # Regular files and folders only: a symlink may lead out of the snapshot (to /dev/zero, say, which a
+        # copy would follow until the disk is full); the S3 download never makes one.
+        shutil.copytree(folder, copy, ignore=_not_plain)
         request = json.dumps({"folder": str(copy), "collection": collection, "ids": wanted})
         # -m must find this package even when it runs from a source tree that is not installed.
         paths = filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
@@ -52,6 +54,12 @@ def check_chroma(folder: Path, collection: str, ids: frozenset[str], *, timeout:
     if run.returncode > 0:
         return Check("chroma", "fail", f"chromadb failed: {_last_line(run.stderr)}")
     return _judge(json.loads(_last_line(run.stdout)), len(ids), wanted)
+
+
+def _not_plain(directory: str, names: list[str]) -> set[str]:
+    """Names to leave out of the copy: symlinks, devices, pipes and sockets."""
+    paths = {name: os.path.join(directory, name) for name in names}
+    return {n for n, p in paths.items() if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))}
 
 
 def _judge(answer: dict, expected_count: int, wanted: list[str]) -> Check:

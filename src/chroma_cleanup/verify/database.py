@@ -6,6 +6,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chroma_cleanup.verify.snapshot_files import ID_MAP
+
 CHROMA_TABLES = ("collections", "segments", "embeddings", "embedding_metadata", "embeddings_queue", "max_seq_id")
 
 
@@ -20,6 +22,11 @@ class VectorSegment:
     @property
     def written(self) -> bool:
         return self.absorbed_seq_id is not None
+
+    def on_disk(self, folder: Path) -> bool:
+        """Whether chromadb will load this segment's index files: written, or an id map is there anyway
+        (chromadb loads the files without a max_seq_id row, so they must be checked all the same)."""
+        return self.written or (folder / self.id / ID_MAP).is_file()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def check_files(folder: Path, segments: list[VectorSegment] | None) -> Check:
         return Check("files", "fail", "; ".join(problems + warnings))
     if warnings:
         return Check("files", "warn", "; ".join(warnings))
-    unwritten = sum(not segment.written for segment in segments)
+    unwritten = sum(not segment.on_disk(folder) for segment in segments)
     detail = f"{DATABASE} and {len(segments) - unwritten} segment folder(s) complete"
     if unwritten:
         detail += f"; {unwritten} segment(s) not yet written to disk (their records are all in the log)"
@@ -43,7 +43,7 @@ def _segment_problems(folder: Path, segments: list[VectorSegment]) -> list[str]:
         # rebuilds the index from the log on open without reading the folder (which holds an empty
         # index and no index_metadata.pickle; an empty collection has no folder at all). So only a
         # written segment must have its folder and all five files.
-        if not segment.written:
+        if not segment.on_disk(folder):
             continue
         if not (folder / segment.id).is_dir():
             problems.append(f"segment folder {segment.id} is missing")

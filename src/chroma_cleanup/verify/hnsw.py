@@ -57,7 +57,7 @@ def read_header(path: Path) -> HnswHeader:
 def check_hnsw(folder: Path, segments: list[VectorSegment] | None) -> Check:
     if segments is None:
         return Check("hnsw", "skip", "SQLite cannot list its segments (see sqlite)")
-    written = [s for s in segments if s.written]
+    written = [s for s in segments if s.on_disk(folder)]
     present = [s for s in written if all((folder / s.id / name).is_file() for name in INDEX_FILES)]
     if not present:
         reason = "index files missing (see files)" if written else "no segment written to disk yet"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chroma_cleanup.aws.dynamo import Table
 from chroma_cleanup.aws.s3 import Bucket
+from chroma_cleanup.errors import ConfigError
 from chroma_cleanup.layout import Layout
 from chroma_cleanup.operations.model import Progress
 from chroma_cleanup.verify.compare import RecentReceipts, check_counts, check_recent
@@ -49,6 +50,24 @@ def _skip_rest(report: CollectionReport, reason: str) -> CollectionReport:
     done = {c.name for c in report.checks}
     report.checks += [Check(name, "skip", reason) for name in ORDER if name not in done]
     return report
+
+
+def prepare_keep(keep: Path, collections: tuple[str, ...]) -> None:
+    """Each collection's --keep folder must be new or empty: files of an earlier download would fill the
+    gaps of this one, and a damaged snapshot would pass."""
+    for name in collections:
+        folder = keep / name
+        try:
+            if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+                raise ConfigError(
+                    f"--keep folder {folder} is not empty: an earlier download would mix into this one",
+                    "give a new or empty folder to --keep (or remove the old download)",
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot use --keep {keep}: {exc.strerror or exc}", "give a folder you can write to"
+            ) from None
 
 
 def verify_local(folder: Path, collection: str, *, chroma_timeout: float) -> CollectionReport:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from builders import all_items, all_versions, make_bucket, make_table, put_items, put_keys, word
+from builders import all_items, all_versions, current_keys, make_bucket, make_table, put_items, put_keys, word
 from fault_proxy import Rule, is_target
 from snapshot_damage import segment_dir, truncate
 
@@ -287,3 +287,43 @@ def test_symlink_to_a_device_does_not_make_the_probe_copy_forever(healthy, tmp_p
     )
     assert done.returncode == 0, done.stderr[-500:]
     assert json.loads(done.stdout.splitlines()[-1])["chroma"] == "pass"
+
+
+@pytest.mark.parametrize("prefix", ["{collection}/", "{collection}", "snapshot/", "{collection}/d"])
+def test_a_snapshot_prefix_that_would_cover_deltas_or_placeholders_is_refused(aws, cli, tmp_path, prefix):
+    s3 = aws.client("s3")
+    bucket = make_bucket(s3)
+    keys = ["words/delta/run-1/delta.tar.gz", "snapshot/.placeholder", "words/snapshot/latest-pointer.txt"]
+    put_keys(s3, bucket, keys)
+    (tmp_path / "chroma-cleanup.toml").write_text(f'[layout]\nsnapshot_prefix = "{prefix}"\n')
+
+    result = cli("snapshots", "--bucket", bucket, "--table", "t", "--yes", "--force")
+
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "snapshot_prefix" in result.stderr and "Traceback" not in result.stderr
+    assert current_keys(s3, bucket) == set(keys)
+
+
+def test_verify_reads_a_pointer_with_a_byte_order_mark_and_skips_folder_markers(aws, tmp_path):
+    from chroma_cleanup.aws.clients import AwsSession
+    from chroma_cleanup.aws.s3 import Bucket
+    from chroma_cleanup.layout import Layout
+    from chroma_cleanup.operations.model import NoProgress
+    from chroma_cleanup.verify.download import download
+    from chroma_cleanup.verify.locate import locate
+
+    s3 = aws.client("s3")
+    bucket = make_bucket(s3)
+    put_keys(
+        s3,
+        bucket,
+        ["words/snapshot/timestamped/20250101_000000/", "words/snapshot/timestamped/20250101_000000/a"],
+        body=b"",
+    )
+    s3.put_object(Bucket=bucket, Key="words/snapshot/latest-pointer.txt", Body="\ufeff20250101_000000\n".encode())
+    target = Bucket(AwsSession(region="us-east-1", endpoint_url=aws.endpoint), bucket)
+
+    found = locate(target, Layout(), "words")
+    assert (found.check.status, found.version) == ("pass", "20250101_000000")
+    check = download(target, found.prefix, found.objects, tmp_path / "download", NoProgress())
+    assert check.status == "pass", check.detail

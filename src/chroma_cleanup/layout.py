@@ -141,4 +141,24 @@ def layout_from_config(section: dict[str, Any], outputs_section: dict[str, Any])
             check_template(f"layout.{name}", template, placeholder)
     if not changes.get("collections", base.collections):
         raise ConfigError("layout.collections is empty", 'e.g. collections = ["words", "lines"]')
+    _check_snapshot_prefix(
+        changes.get("snapshot_prefix", base.snapshot_prefix), changes.get("collections", base.collections)
+    )
     return replace(base, output_keys=keys, **changes)
+
+
+def _check_snapshot_prefix(template: str, collections: tuple[str, ...]) -> None:
+    """`snapshots` deletes everything under this prefix, so it must never cover deltas or root placeholders."""
+    if "{collection}" not in template:
+        raise ConfigError(
+            f"layout.snapshot_prefix {template!r} does not name the collection",
+            'e.g. "{collection}/snapshot/": without it one prefix would cover every collection and the root',
+        )
+    for collection in collections:
+        prefix = template.format(collection=collection)
+        for delta in (f"{collection}/delta/", "delta/", "snapshot/.placeholder"):
+            if delta.startswith(prefix):
+                raise ConfigError(
+                    f"layout.snapshot_prefix {template!r} would also delete {delta}",
+                    'use a folder of its own, e.g. "{collection}/snapshot/"',
+                )

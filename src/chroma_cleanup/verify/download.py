@@ -28,6 +28,8 @@ def download(
 
     def fetch(obj: ObjectVersion) -> str | None:
         try:
+            if obj.key.endswith("/") and obj.size == 0:
+                return None  # a folder marker some upload tools write: nothing to download
             path = _local_path(root, prefix, obj.key)
             if path is None:
                 return f"{obj.key}: unsafe key, not downloaded"

@@ -25,7 +25,7 @@ def locate(bucket: Bucket, layout: Layout, collection: str) -> Located:
     pointer = bucket.read_text(pointer_key)
     where = f"s3://{bucket.name}/"
     if pointer is not None:
-        version = pointer.strip()
+        version = pointer.lstrip("\ufeff").strip()  # some editors save a byte-order mark
         if not _VERSION.match(version):
             return Located(
                 None, None, (), Check("locate", "fail", f"{pointer_key} holds no version id: {version[:60]!r}")

@@ -27,7 +27,8 @@ done
 [ -f "$state/chroma-cleanup/sandbox.json" ] || { echo "the sandbox took too long to start" >&2; cat "$log" >&2; exit 1; }
 cat "$log"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 step chroma-cleanup verify --env sandbox
 echo "(the sandbox seeds a damaged lines snapshot, so this verify is expected to fail)"

@@ -107,6 +107,10 @@ def test_env_sandbox_works_while_the_sandbox_runs_and_not_after(tmp_path):
         assert [s["step"] for s in doc["steps"]] == ["snapshots", "snapshots", "embeddings", "batches"]
         assert all(s["planned"] > 0 for s in doc["steps"])
         assert doc["warnings"], "RUNNING executions should be warned about"
+
+        second = _cli("sandbox", env=env)
+        assert second.returncode == 2 and "already running" in second.stderr
+        assert json.loads(state_file.read_text())["endpoint_url"] == endpoint  # the first one's state is intact
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

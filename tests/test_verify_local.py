@@ -204,12 +204,13 @@ def test_chroma_probe_survives_a_crash(snapshot: Path) -> None:
     assert "crashed" in detail(report, "chroma")
 
 
-def test_chroma_misses_cut_link_lists_that_hnsw_catches(snapshot: Path) -> None:
-    """Why opening with chromadb is not enough: it searches a cut link_lists.bin without complaint."""
+def test_cut_link_lists_fail_the_hnsw_check(snapshot: Path) -> None:
+    """chromadb usually searches a cut link_lists.bin without complaint (it reads past the end into whatever
+    memory follows, so what it answers is not reliable either way): the hnsw check must catch it on its own."""
     truncate(segment_dir(snapshot) / "link_lists.bin")
-    report = check_local_snapshot(snapshot, "words")
-    assert statuses(report)["hnsw"] == "fail"
-    assert statuses(report)["chroma"] == "pass"
+    report = check_local_snapshot(snapshot, "words", chroma_probe=False)
+    assert first_failure(report) == "hnsw"
+    assert "link_lists.bin" in detail(report, "hnsw")
 
 
 def test_chroma_probe_timeout_is_a_failure(snapshot: Path) -> None:
@@ -223,3 +224,21 @@ def test_chroma_probe_skips_without_chromadb(snapshot: Path, monkeypatch: pytest
     report = check_local_snapshot(snapshot, "words")
     assert statuses(report)["chroma"] == "skip"
     assert detail(report, "chroma") == "install the chroma extra: pip install 'chroma-cleanup[chroma]'"
+
+
+def test_verify_local_command_checks_a_folder_without_aws(snapshot: Path, cli) -> None:
+    result = cli("verify", "--local", str(snapshot), "--collection", "words", "--json")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    (collection,) = result.json()["collections"]
+    by_name = {c["name"]: c["status"] for c in collection["checks"]}
+    assert list(by_name) == ["locate", "download", *CHECK_NAMES[:4], "counts", "recent_receipts", "chroma"]
+    assert by_name["locate"] == by_name["download"] == by_name["counts"] == by_name["recent_receipts"] == "skip"
+    assert {by_name[name] for name in CHECK_NAMES} == {"pass"}
+    assert collection["embeddings"] == WORDS
+
+
+def test_verify_local_on_a_missing_folder_is_a_usage_error(tmp_path: Path, cli) -> None:
+    result = cli("verify", "--local", str(tmp_path / "nowhere"), "--collection", "words")
+    assert result.exit_code == 2
+    assert "is not a folder" in result.stderr and "Traceback" not in result.stderr

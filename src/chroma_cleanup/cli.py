@@ -133,10 +133,10 @@ def execute(
             progress=render.RichProgress(err),
             warnings=warnings(ctx),
         )
+    render.show_warnings(err, result)
     if opts.json:
         render.print_json(result.as_dict())
     else:
-        render.show_warnings(err, result)
         render.show_run(out, result)
     if result.interrupted:
         err.print("interrupted: the changes counted above were made; run the command again to finish")

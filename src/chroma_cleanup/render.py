@@ -16,7 +16,8 @@ _COUNTS = ("planned", "changed", "unchanged", "skipped", "failed")
 
 
 def step_table(step: StepResult) -> Table:
-    table = Table(title=step.step, title_justify="left", title_style="bold", show_edge=False)
+    title = f"{step.step} ({step.collection})" if step.collection else step.step
+    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
     table.add_column("target", overflow="fold")
     for name in _COUNTS:
         table.add_column(name, justify="right", style="red" if name == "failed" and step.failed else None)
@@ -86,6 +87,8 @@ class RichProgress:
         self._task = None
 
     def start(self, description: str, total: int) -> None:
+        if not self._console.is_terminal:
+            return  # a bar redrawn into a log file or pipe only leaves blank lines behind
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -110,8 +113,8 @@ class RichProgress:
 def show_config(console: Console, report: dict[str, Any]) -> None:
     table = Table(title="chroma-cleanup configuration", title_justify="left", show_edge=False)
     table.add_column("name")
-    table.add_column("value")
-    table.add_column("from", style="dim")
+    table.add_column("value", overflow="fold")
+    table.add_column("from", style="dim", overflow="fold")
     for name, entry in report["values"].items():
         if isinstance(entry, dict):
             value = entry["value"]

@@ -63,5 +63,24 @@ def write(endpoint_url: str, region: str, outputs: dict[str, Any]) -> Path:
     return path
 
 
+def refuse_second_sandbox() -> None:
+    """Two sandboxes sharing one state file would leave `--env sandbox` pointing at the wrong one."""
+    try:
+        running = load_running()
+    except ConfigError:
+        return
+    raise ConfigError(
+        f"a sandbox is already running (pid {running.pid}, {running.endpoint_url})",
+        "stop it first, or give this one its own state with XDG_STATE_HOME=<another folder>",
+    )
+
+
 def remove() -> None:
-    state_path().unlink(missing_ok=True)
+    """Remove the state file if it is this process's (another sandbox may have written it since)."""
+    path = state_path()
+    try:
+        owner = json.loads(path.read_text(encoding="utf-8")).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return
+    if owner == os.getpid():
+        path.unlink(missing_ok=True)

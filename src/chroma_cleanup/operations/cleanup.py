@@ -46,6 +46,7 @@ def embeddings_step(ctx: Context, collection: str, *, include_noise: bool) -> St
         index_key=layout.status_index_key,
         index_value=layout.embedding_status_key.format(status=reset),
         skip_statuses={} if include_noise else {layout.noise_status: "noise (pass --include-noise)"},
+        collection=collection,
     )
     table = ctx.table()
     return ResetItems(table, rule, f"{table.name}: {item_type} embedding_status -> {reset}", ctx.workers)

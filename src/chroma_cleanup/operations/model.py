@@ -23,6 +23,7 @@ class StepResult:
 
     step: str
     target: str
+    collection: str | None = None
     planned: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -52,6 +53,7 @@ class StepResult:
         return {
             "step": self.step,
             "target": self.target,
+            "collection": self.collection,
             "planned": self.planned,
             "changed": self.changed,
             "unchanged": self.unchanged,

@@ -25,6 +25,7 @@ class ResetRule:
     index_key: str
     index_value: str
     skip_statuses: dict[str, str] = field(default_factory=dict)  # status -> reason for leaving it alone
+    collection: str | None = None
     filter_attribute: str | None = None
     filter_values: tuple[str, ...] = ()
 
@@ -60,7 +61,7 @@ class ResetItems:
         return self.table.items_of_type(self.rule.item_type, self.rule.attributes, self.rule.where())
 
     def plan(self) -> StepResult:
-        result = StepResult(self.rule.step, self.target)
+        result = StepResult(self.rule.step, self.target, self.rule.collection)
         for item in self._items():
             verdict = self.rule.verdict(item)
             if verdict == "change":

@@ -21,7 +21,7 @@ class DeleteSnapshots:
 
     def plan(self) -> StepResult:
         mode = "every version" if self.purge_versions else "current objects"
-        result = StepResult("snapshots", f"s3://{self.bucket.name}/{self.prefix} ({mode})")
+        result = StepResult("snapshots", f"s3://{self.bucket.name}/{self.prefix} ({mode})", self.collection)
         if self.active_locks and not self.force:
             result.refused = (
                 f"compaction lock on {self.collection} has not expired: {self.active_locks[0]}; "

@@ -50,6 +50,7 @@ def run_sandbox(port: int, receipts: int, corrupt: tuple[str, ...], ready: Calla
     """Start, seed, publish the state file, then block until SIGINT or SIGTERM."""
     from chroma_cleanup.sandbox.seed import seed
 
+    sandbox_state.refuse_second_sandbox()
     aws = LocalAws(port)
     endpoint = aws.start()
     stop = threading.Event()

@@ -71,14 +71,16 @@ def prepare_keep(keep: Path, collections: tuple[str, ...]) -> None:
 
 
 def verify_local(folder: Path, collection: str, *, chroma_timeout: float) -> CollectionReport:
-    report = CollectionReport(collection, version=None, source=str(folder))
     if not folder.is_dir():
-        report.checks.append(Check("locate", "fail", f"{folder} is not a folder"))
-        return _skip_rest(report, "nothing to check")
+        raise ConfigError(f"--local {folder} is not a folder", "give the snapshot folder that holds chroma.sqlite3")
+    report = CollectionReport(collection, version=None, source=str(folder))
+    report.checks += [Check(name, "skip", "--local: the folder is already on disk") for name in ("locate", "download")]
     local = check_local_snapshot(folder, collection, chroma_timeout=chroma_timeout)
     report.embeddings = local.embeddings
-    report.checks += local.checks
-    return _skip_rest(report, "--local: no DynamoDB to compare with")
+    by_name = {c.name: c for c in local.checks}
+    for name in ORDER[2:]:
+        report.checks.append(by_name.get(name) or Check(name, "skip", "--local: no DynamoDB to compare with"))
+    return report
 
 
 @dataclass

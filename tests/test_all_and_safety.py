@@ -8,6 +8,7 @@ import pty
 import subprocess
 import sys
 
+import builders
 import pytest
 from builders import (
     all_items,
@@ -551,3 +552,22 @@ def test_an_unexpired_lock_refuses_the_whole_of_all(world, cli):
     assert doc["status"] == "failed"
     assert [s["step"] for s in doc["steps"] if s["refused"]] == ["snapshots"]
     assert "LOCK#lines#busy" in [s for s in doc["steps"] if s["refused"]][0]["refused"]
+
+
+def test_a_bucket_or_table_named_for_production_is_refused(aws, cli):
+    s3, ddb = aws.client("s3"), aws.client("dynamodb")
+    prod_bucket = make_bucket(s3, "chromadb-prod-vectors")
+    put_keys(s3, prod_bucket, ["words/snapshot/latest-pointer.txt"])
+    test_table, prod_table = make_table(ddb, "ReceiptsTable-test"), make_table(ddb, "ReceiptsTable-Prod")
+    put_items(ddb, prod_table, [word(IMAGE, 1, 1, 1, "SUCCESS")])
+    before = (builders.current_keys(s3, prod_bucket), all_items(ddb, prod_table))
+
+    by_bucket = cli("snapshots", "--bucket", prod_bucket, "--table", test_table, "--yes")
+    by_table = cli("embeddings", "--table", prod_table, "--yes")
+
+    for result in (by_bucket, by_table):
+        assert result.exit_code == 1, result.stderr
+        assert "looks like production" in result.stderr
+    assert (builders.current_keys(s3, prod_bucket), all_items(ddb, prod_table)) == before
+    allowed = cli("snapshots", "--bucket", prod_bucket, "--table", test_table, "--yes", "--allow-prod")
+    assert allowed.exit_code == 0 and builders.current_keys(s3, prod_bucket) == set()

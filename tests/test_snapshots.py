@@ -182,3 +182,23 @@ def test_second_run_changes_nothing_and_counts_already_deleted(env, cli):
     assert all_versions(env["s3"], env["bucket"]) == versions
     steps = again.json()["steps"]
     assert [(s["planned"], s["changed"], s["unchanged"]) for s in steps] == [(0, 0, 4), (0, 0, 2)]
+
+
+def test_a_lock_taken_after_the_plan_stops_the_delete(aws, env, cli, proxy):
+    put_keys(env["s3"], env["bucket"], SNAPSHOT_KEYS)
+    before = all_versions(env["s3"], env["bucket"])
+
+    def lock_while_listing(req, forward):
+        # The plan lists the snapshot objects after it checked the locks: a compaction starts right then.
+        put_items(env["ddb"], env["table"], [lock("words", "2999-01-01T00:00:00+00:00")])
+        return forward(req)
+
+    proxy.rules.append(Rule(lambda req: "versions" in req.path, lock_while_listing, times=1))
+
+    result = cli("snapshots", "--collection", "words", "--endpoint-url", proxy.url, *env["args"], "--json")
+
+    assert result.exit_code == 1
+    (step,) = result.json()["steps"]
+    assert (step["changed"], step["failed"]) == (0, 1)
+    assert step["errors"][0]["code"] == "CompactionLocked"
+    assert all_versions(env["s3"], env["bucket"]) == before

@@ -204,3 +204,24 @@ def test_human_output_names_each_check(env, cli, healthy_folder):
     for name in ("locate", "download", "files", "sqlite", "hnsw", "ids", "counts", "recent_receipts", "chroma"):
         assert name in result.stdout
     assert "every snapshot is healthy" in result.stdout
+
+
+def test_the_right_number_of_the_wrong_ids_fails_counts(env, cli, healthy_folder, records):
+    publish(env, healthy_folder)
+    ids, _, receipts = records
+    image, rest = ids[0].removeprefix("IMAGE#").split("#", 1)
+    parts = rest.split("#")
+    oldest = receipts[0].removeprefix("IMAGE#").split("#RECEIPT#")[0]
+    # One snapshot word is no longer SUCCESS and one SUCCESS word is not in the snapshot: same count.
+    put_items(
+        env["ddb"],
+        env["table"],
+        [word(image, int(parts[1]), int(parts[3]), int(parts[5]), "PENDING"), word(oldest, 1, 99, 1, "SUCCESS")],
+    )
+
+    result = cli("verify", *env["args"], "--limit", "0")
+
+    assert result.exit_code == 1
+    detail = next(c["detail"] for c in result.json()["collections"][0]["checks"] if c["name"] == "counts")
+    assert f"{WORDS:,} embeddings in the snapshot, {WORDS:,} RECEIPT_WORD items" in detail
+    assert "not the same ids" in detail and f"IMAGE#{oldest}#RECEIPT#00001#LINE#00099#WORD#00001" in detail

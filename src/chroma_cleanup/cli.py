@@ -124,6 +124,7 @@ def execute(
         ctx = context(opts, workers)
         ctx.refuse_prod(opts.allow_prod)
         steps = build(ctx)
+        ctx.refuse_prod(opts.allow_prod)
         result = run(
             command,
             ctx.env,

@@ -82,11 +82,14 @@ class Context:
         return self._cache["machines"]
 
     def refuse_prod(self, allow_prod: bool) -> None:
-        """Names containing "prod" are refused unless the user says --allow-prod."""
+        """Names containing "prod" are refused unless the user says --allow-prod: the env and stack before
+        anything is resolved, the bucket and table once they are."""
         if allow_prod:
             return
         stack = self.config.stack()
-        for what, name in (("env", self.env), ("stack", stack.value if stack else None)):
+        names = [("env", self.env), ("stack", stack.value if stack else None)]
+        names += [(what, self._cache[what].name) for what in ("bucket", "table") if what in self._cache]
+        for what, name in names:
             if name and "prod" in str(name).lower():
                 raise Refused(
                     f"refusing to clean up {what} {name!r}: it looks like production",

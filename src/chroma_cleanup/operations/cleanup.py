@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from chroma_cleanup.context import Context
 from chroma_cleanup.errors import CleanupError
 from chroma_cleanup.operations.executions import StopExecutions
@@ -16,8 +18,11 @@ def snapshot_steps(ctx: Context, collections: tuple[str, ...], *, purge_versions
     steps: list[Step] = []
     for collection in collections:
         locks: tuple[str, ...] = ()
+        recheck = None
         try:
-            locks = tuple(active_locks(ctx.table(), ctx.layout, collection))
+            table = ctx.table()
+            locks = tuple(active_locks(table, ctx.layout, collection))
+            recheck = partial(active_locks, table, ctx.layout, collection)
         except CleanupError:
             if not force:
                 raise  # without the table we cannot tell whether a compaction is writing
@@ -29,6 +34,7 @@ def snapshot_steps(ctx: Context, collections: tuple[str, ...], *, purge_versions
                 purge_versions=purge_versions,
                 active_locks=locks,
                 force=force,
+                recheck_locks=recheck,
             )
         )
     return steps

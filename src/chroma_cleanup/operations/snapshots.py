@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chroma_cleanup.aws.s3 import Bucket, ObjectVersion
@@ -16,6 +17,8 @@ class DeleteSnapshots:
     purge_versions: bool = False
     active_locks: tuple[str, ...] = ()
     force: bool = False
+    # Asked again just before deleting: a compaction may have started while the user read the plan.
+    recheck_locks: Callable[[], list[str]] | None = None
     # Apply deletes exactly what the plan listed: deleting while paging through a listing can skip entries.
     _targets: list[ObjectVersion] = field(default_factory=list)
 
@@ -45,6 +48,9 @@ class DeleteSnapshots:
 
     def apply(self, result: StepResult, progress: Progress) -> StepResult:
         result.applied = True
+        if not self.force and self.recheck_locks and (locks := self.recheck_locks()):
+            result.fail(self.prefix, "CompactionLocked", f"a compaction lock was taken after the plan: {locks[0]}")
+            return result
         progress.start(f"deleting {self.prefix}", result.planned)
         for deleted, failures in self.bucket.delete(self._targets):
             result.changed += deleted

@@ -18,12 +18,14 @@ class RecentReceipts:
         return {"checked": self.checked, "complete": self.complete, "missing": self.missing}
 
 
-def check_counts(snapshot_count: int, expected: set[str], item_type: str) -> Check:
-    detail = f"{snapshot_count:,} embeddings in the snapshot, {len(expected):,} {item_type} items with SUCCESS"
-    if snapshot_count < len(expected):
-        return Check("counts", "fail", f"{detail}: fewer embeddings than expected")
-    if snapshot_count > len(expected):
-        return Check("counts", "warn", f"{detail}: more than expected")
+def check_counts(snapshot_ids: set[str], expected: set[str], item_type: str) -> Check:
+    """Compares the ids, not just their numbers: the right count of the wrong ids is no healthy snapshot."""
+    detail = f"{len(snapshot_ids):,} embeddings in the snapshot, {len(expected):,} {item_type} items with SUCCESS"
+    if missing := expected - snapshot_ids:
+        why = "fewer embeddings than expected" if len(snapshot_ids) < len(expected) else "not the same ids"
+        return Check("counts", "fail", f"{detail}: {why}; {len(missing):,} are missing, e.g. {min(missing)}")
+    if extra := snapshot_ids - expected:
+        return Check("counts", "warn", f"{detail}: {len(extra):,} more than expected, e.g. {min(extra)}")
     return Check("counts", "pass", detail)
 
 

@@ -119,7 +119,7 @@ class RemoteVerify:
         else:
             expected = success_ids(self.table, self.layout, report.collection)
             item_type = self.layout.item_type_for(report.collection)
-            report.checks.append(check_counts(len(local.ids), expected, item_type))
+            report.checks.append(check_counts(local.ids, expected, item_type))
             recent, report.recent = check_recent(
                 recent_receipts(self.table, self.layout, self.limit), expected, local.ids
             )

@@ -53,32 +53,18 @@ class StopExecutions:
         running_now = {e.arn: e for e in self._running()}  # listings lag: new ones may have started
         targets = {e.arn: e for e in self._planned} | running_now
         progress.start("stopping executions", len(targets))
-        stopped = []
+        stopped: list[str] = []
         for arn, execution in targets.items():
             if arn not in running_now and self.sfn.status(arn) != "RUNNING":
                 result.unchanged += 1  # finished on its own since the plan
             else:
-                try:
-                    self.sfn.stop(arn, CAUSE)
-                    stopped.append(arn)
-                except StopFailed as exc:
-                    if self.sfn.status(arn) != "RUNNING":
-                        result.unchanged += 1
-                    else:
-                        result.fail(execution.name, exc.code, exc.message)
+                self._stop(execution, result, stopped)
             progress.advance()
         # Executions that started while we stopped the others: the spec's "list again until none is RUNNING".
         late_round = {e.arn: e for e in self._running() if e.arn not in targets}
         targets |= late_round
-        for arn, execution in late_round.items():
-            try:
-                self.sfn.stop(arn, CAUSE)
-                stopped.append(arn)
-            except StopFailed as exc:
-                if self.sfn.status(arn) != "RUNNING":
-                    result.unchanged += 1
-                else:
-                    result.fail(execution.name, exc.code, exc.message)
+        for execution in late_round.values():
+            self._stop(execution, result, stopped)
         progress.stop()
         still = self._wait_until_stopped(set(stopped))
         for arn in stopped:
@@ -90,6 +76,16 @@ class StopExecutions:
         if late:
             result.warnings.append(f"{len(late)} execution(s) started during the cleanup: {', '.join(late[:3])}")
         return result
+
+    def _stop(self, execution: Execution, result: StepResult, stopped: list[str]) -> None:
+        try:
+            self.sfn.stop(execution.arn, CAUSE)
+            stopped.append(execution.arn)
+        except StopFailed as exc:
+            if self.sfn.status(execution.arn) != "RUNNING":
+                result.unchanged += 1  # it ended between the listing and the stop
+            else:
+                result.fail(execution.name, exc.code, exc.message)
 
     def _wait_until_stopped(self, arns: set[str]) -> set[str]:
         """ListExecutions is eventually consistent: poll until our executions leave RUNNING, or time runs out."""

@@ -145,3 +145,20 @@ def execution_statuses(sfn, machine_arns: list[str]) -> dict[str, str]:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
             found |= {e["executionArn"]: e["status"] for e in page["executions"]}
     return found
+
+
+POINTER = "words/snapshot/latest-pointer.txt"
+DELTA = "words/delta/run-1/delta.tar.gz"
+
+
+def snapshot_bucket(s3, name: str) -> str:
+    """A bucket with one snapshot key and one delta: `cleaned` tells which of several buckets a run cleaned."""
+    make_bucket(s3, name)
+    put_keys(s3, name, [POINTER, DELTA])
+    return name
+
+
+def cleaned(s3, name: str) -> bool:
+    keys = current_keys(s3, name)
+    assert DELTA in keys  # the deltas always stay
+    return POINTER not in keys

@@ -12,12 +12,21 @@ from pathlib import Path
 
 import boto3
 import pytest
-from builders import current_keys, execution_statuses, make_bucket, make_state_machine, make_table, put_items, put_keys
+from builders import (
+    DELTA,
+    cleaned,
+    current_keys,
+    execution_statuses,
+    make_bucket,
+    make_state_machine,
+    make_table,
+    put_items,
+    put_keys,
+    snapshot_bucket,
+)
 from builders import start as start_executions
 from builders import word as word_item
 
-POINTER = "words/snapshot/latest-pointer.txt"
-DELTA = "words/delta/run-1/delta.tar.gz"
 TABLE = "ReceiptsTable-test"
 SECRETS = ("CIPHER-abc123", "PLAIN-hunter2", "NESTED-xyz789")
 
@@ -77,18 +86,6 @@ def state_file(root: Path, rel: str, outputs: dict) -> Path:
         },
     }
     return write_json(root / rel, doc)
-
-
-def snapshot_bucket(s3, name: str) -> str:
-    make_bucket(s3, name)
-    put_keys(s3, name, [POINTER, DELTA])
-    return name
-
-
-def cleaned(s3, name: str) -> bool:
-    keys = current_keys(s3, name)
-    assert DELTA in keys  # the deltas always stay
-    return POINTER not in keys
 
 
 def entry(result, name: str):

@@ -14,10 +14,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from builders import current_keys, make_bucket, make_table, put_keys
+from builders import cleaned, make_bucket, make_table, snapshot_bucket
 
-POINTER = "words/snapshot/latest-pointer.txt"
-DELTA = "words/delta/run-1/delta.tar.gz"
 TABLE = "ReceiptsTable-dc5be22"
 SECRET_PLAIN = "s3cr3t-plaintext-7731"
 SECRET_CIPHER = "v1:CIPHERTEXT-9f8e7d"
@@ -144,18 +142,6 @@ def stack_outputs(bucket: str, *, with_secret: bool = True) -> dict:
     if with_secret:
         outputs["openai_api_key"] = {SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": SECRET_CIPHER}
     return outputs
-
-
-def snapshot_bucket(s3, name: str) -> str:
-    make_bucket(s3, name)
-    put_keys(s3, name, [POINTER, DELTA])
-    return name
-
-
-def cleaned(s3, name: str) -> bool:
-    keys = current_keys(s3, name)
-    assert DELTA in keys
-    return POINTER not in keys
 
 
 def no_secret_printed(result) -> None:

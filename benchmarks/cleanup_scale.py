@@ -9,53 +9,28 @@ Run: .venv/bin/python benchmarks/cleanup_scale.py
 from __future__ import annotations
 
 import json
-import logging
-import os
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
 
-import boto3
-from boto3.dynamodb.types import TypeSerializer
+from local_aws import CHILD_ENV, client, create_table, put_items
+
+from chroma_cleanup.sandbox.server import LocalAws
 
 SIZES = (2_000, 20_000)
-_ser = TypeSerializer().serialize
-
-
-def _client(endpoint: str):
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
 
 
 def seed(endpoint: str, words: int) -> str:
-    ddb = _client(endpoint)
-    table = f"bench-{words}"
-    ddb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "TYPE")],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "GSITYPE",
-                "KeySchema": [{"AttributeName": "TYPE", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    ddb = client("dynamodb", endpoint)
+    table = create_table(ddb, f"bench-{words}")
     image = str(uuid.uuid4())
-    for start in range(0, words, 25):
-        batch = []
-        for n in range(start, min(start + 25, words)):
-            sk = f"RECEIPT#{n // 1000 + 1:05d}#LINE#{n // 10 % 100 + 1:05d}#WORD#{n % 10 + 1:05d}"
-            item = {
+    items = []
+    for n in range(words):
+        sk = f"RECEIPT#{n // 1000 + 1:05d}#LINE#{n // 10 % 100 + 1:05d}#WORD#{n % 10 + 1:05d}"
+        items.append(
+            {
                 "PK": f"IMAGE#{image}",
                 "SK": sk,
                 "TYPE": "RECEIPT_WORD",
@@ -64,8 +39,8 @@ def seed(endpoint: str, words: int) -> str:
                 "GSI1SK": f"IMAGE#{image}#{sk}",
                 "text": "milk" * 8,
             }
-            batch.append({"PutRequest": {"Item": {k: _ser(v) for k, v in item.items()}}})
-        ddb.batch_write_item(RequestItems={table: batch})
+        )
+    put_items(ddb, table, items)
     return table
 
 
@@ -82,28 +57,17 @@ finally:
 
 
 def run(endpoint: str, table: str, *args: str) -> tuple[float, int, dict]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
     command = [sys.executable, "-c", PEAK, "embeddings", "--table", table, "--endpoint-url", endpoint, "--json", *args]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True, env=CHILD_ENV, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
     peak = int(done.stderr.rsplit("PEAK", 1)[1].split()[0])
     return seconds, peak, json.loads(done.stdout)["steps"][0]
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    aws = LocalAws()
+    endpoint = aws.start()
     print(f"{'words':>7} {'step':>8} {'seconds':>8} {'items/s':>8} {'peak RSS':>9}")
     try:
         for words in SIZES:
@@ -114,7 +78,7 @@ def main() -> None:
                 print(f"{words:>7,} {label:>8} {seconds:>8.1f} {words / seconds:>8.0f} {peak:>6} MiB", flush=True)
             urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
     finally:
-        server.stop()
+        aws.stop()
 
 
 if __name__ == "__main__":

@@ -8,46 +8,27 @@ ChromaDB probe, and reading DynamoDB's SUCCESS items and newest receipts. Snapsh
 from __future__ import annotations
 
 import json
-import logging
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import boto3
-from boto3.dynamodb.types import TypeSerializer
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_aws import CHILD_ENV, client, create_table, put_items  # noqa: E402
 from verify_speed import SIZES, snapshot  # noqa: E402
 
+from chroma_cleanup.sandbox.server import LocalAws  # noqa: E402
 from chroma_cleanup.snapshot_builder import word_records  # noqa: E402
-
-_ser = TypeSerializer().serialize
-KEYS = {"region_name": "us-east-1", "aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
 
 
 def publish(endpoint: str, folder: Path, count: int) -> tuple[str, str]:
-    s3 = boto3.client("s3", endpoint_url=endpoint, **KEYS)
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, **KEYS)
-    bucket, table, version = f"bench-{count}", f"bench-{count}", "20250101_000000"
+    s3, ddb = client("s3", endpoint), client("dynamodb", endpoint)
+    bucket, version = f"bench-{count}", "20250101_000000"
     s3.create_bucket(Bucket=bucket)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         s3.upload_file(str(path), bucket, f"words/snapshot/timestamped/{version}/{path.relative_to(folder)}")
     s3.put_object(Bucket=bucket, Key="words/snapshot/latest-pointer.txt", Body=version.encode())
-    ddb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK", "TYPE")],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "GSITYPE",
-                "KeySchema": [{"AttributeName": "TYPE", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    table = create_table(ddb, f"bench-{count}")
     ids, _ = word_records(count)
     items, receipts = [], {}
     for word_id in ids:
@@ -56,26 +37,13 @@ def publish(endpoint: str, folder: Path, count: int) -> tuple[str, str]:
         receipts.setdefault((pk, "RECEIPT#" + sk.split("#")[0]), len(receipts))
     for (pk, sk), n in receipts.items():
         items.append({"PK": pk, "SK": sk, "TYPE": "RECEIPT", "timestamp_added": f"2025-01-01T00:00:{n % 60:02d}"})
-    for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": {k: _ser(v) for k, v in i.items()}}} for i in items[start : start + 25]]
-        ddb.batch_write_item(RequestItems={table: batch})
+    put_items(ddb, table, items)
     return bucket, table
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = LocalAws()
+    endpoint = aws.start()
     print(f"{'records':>8} {'verify s':>9}  result")
     try:
         for count in SIZES:
@@ -96,13 +64,13 @@ def main() -> None:
                 "--json",
             ]
             started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+            done = subprocess.run(command, capture_output=True, text=True, env=CHILD_ENV, stdin=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
             doc = json.loads(done.stdout)
             failed = [c["name"] for c in doc["collections"][0]["checks"] if c["status"] != "pass"]
             print(f"{count:>8,} {seconds:>9.1f}  {doc['status']} {failed or 'every check passed'}", flush=True)
     finally:
-        server.stop()
+        aws.stop()
 
 
 if __name__ == "__main__":
